@@ -1,0 +1,1 @@
+"""Boundary layers, versions and district assignment."""

@@ -1,0 +1,3 @@
+from gis311.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Asset types, assets, cases, repeat-report rules and the case lifecycle."""

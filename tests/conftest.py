@@ -1,0 +1,146 @@
+"""Test database: one fresh database per run, one rolled-back transaction per test.
+
+The database server is, in order: ``--db-url``, ``GIS311_TEST_DATABASE_URL``, or the embedded
+cluster under ``GIS311_HOME`` (started for the run and stopped after it when it was not already
+running). Without a server the database tests skip, unless ``CI`` is set or ``--require-db`` is
+given: then the run fails, so CI can never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from psycopg import sql
+
+from gis311 import migrate
+from gis311.app import create_app
+from gis311.db import embedded_cluster, libpq_url, with_dbname
+from gis311.deps import get_conn
+from gis311.embedded import EmbeddedError
+from gis311.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--require-db",
+        action="store_true",
+        default=False,
+        help="Fail (instead of skip) when no test database can be had.",
+    )
+    parser.addoption("--db-url", default=None, help="PostGIS server URL for the test database.")
+
+
+def require_db(config: pytest.Config) -> bool:
+    """Whether a missing database must fail the run."""
+    return bool(config.getoption("--require-db") or os.environ.get("CI"))
+
+
+def no_database(config: pytest.Config, reason: str) -> None:
+    """Skip for lack of a database, or fail where that is not allowed."""
+    if require_db(config):
+        pytest.fail(f"no test database: {reason}", pytrace=False)
+    pytest.skip(f"no test database: {reason}")
+
+
+def shared_data(config: pytest.Config, relative: str) -> Path:
+    """A file of ``../shared/data``; skips without it, fails without it when CI is set."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"shared data file missing in CI: {path}", pytrace=False)
+        pytest.skip(f"shared data not present: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of a database on the test server from which test databases can be created."""
+    explicit = request.config.getoption("--db-url") or os.environ.get("GIS311_TEST_DATABASE_URL")
+    if explicit:
+        yield libpq_url(explicit)
+        return
+    settings = Settings(database_url=None)
+    cluster = embedded_cluster(settings)
+    started = False
+    try:
+        started = cluster.start()
+    except EmbeddedError as exc:
+        no_database(request.config, str(exc))
+    try:
+        yield cluster.socket_url()
+    finally:
+        if started:
+            cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh database for this run, migrated to head, dropped afterwards."""
+    name = f"gis311_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = with_dbname(server_url, name)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """Settings pointing the app at the test database."""
+    return Settings(database_url=database_url, db_pool_min_size=1, db_pool_max_size=4)
+
+
+@pytest.fixture(scope="session")
+def _session_conn(database_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(database_url) as conn:
+        yield conn
+
+
+@pytest.fixture
+def db(_session_conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
+    """A connection inside a transaction that is rolled back after the test.
+
+    Code under test that opens ``conn.transaction()`` gets a savepoint inside it, so its own
+    commit/rollback logic still runs.
+    """
+    conn = _session_conn
+    conn.rollback()
+    conn.execute("SELECT 1")  # opens the outer transaction
+    try:
+        yield conn
+    finally:
+        conn.rollback()
+
+
+@pytest.fixture
+def app(settings: Settings, db: psycopg.Connection) -> FastAPI:
+    """The app, its routes using the test's rolled-back connection."""
+    application = create_app(settings)
+    application.dependency_overrides[get_conn] = lambda: db
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client for ``app`` (lifespan run, server errors answered, not raised)."""
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
