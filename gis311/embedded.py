@@ -242,18 +242,24 @@ class EmbeddedCluster:
             check=False,
         )
         if proc.returncode != 0:
-            raise EmbeddedError(
-                f"the database did not start (see {self.log_file}): {self._log_tail()}"
-            )
+            tail = self._log_tail()
+            if "Address already in use" in tail:
+                raise EmbeddedError(
+                    f"the database did not start: port {self.port} on 127.0.0.1 is taken "
+                    "(another cluster?); stop it or set GIS311_DB_PORT"
+                )
+            raise EmbeddedError(f"the database did not start (see {self.log_file}): {tail}")
         self._wait_ready(timeout)
         self._provision(created)
         return True
 
     def _log_tail(self, lines: int = 5) -> str:
         try:
-            return " | ".join(self.log_file.read_text().strip().splitlines()[-lines:])
+            tail = self.log_file.read_text().strip().splitlines()[-20:]
         except OSError:
             return "no log"
+        worst = [line for line in tail if "FATAL" in line or "ERROR" in line]
+        return " | ".join((worst or tail)[-lines:])
 
     def _wait_ready(self, timeout: float) -> None:
         import psycopg
