@@ -233,6 +233,7 @@ class EmbeddedCluster:
         created = self.init()
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self._own(self.log_file.parent)
+        log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
         proc = self._run(
             [
                 str(bindir / "pg_ctl"), "start", "-D", str(self.data_dir), "-l",
@@ -242,7 +243,7 @@ class EmbeddedCluster:
             check=False,
         )
         if proc.returncode != 0:
-            tail = self._log_tail()
+            tail = self._log_tail(since=log_offset)
             if "Address already in use" in tail:
                 raise EmbeddedError(
                     f"the database did not start: port {self.port} on 127.0.0.1 is taken "
@@ -253,11 +254,16 @@ class EmbeddedCluster:
         self._provision(created)
         return True
 
-    def _log_tail(self, lines: int = 5) -> str:
+    def _log_tail(self, lines: int = 5, since: int = 0) -> str:
+        """The server log's last errors written after byte ``since``, on one line."""
         try:
-            tail = self.log_file.read_text().strip().splitlines()[-20:]
+            with self.log_file.open("rb") as fh:
+                fh.seek(since)
+                tail = fh.read().decode(errors="replace").strip().splitlines()[-20:]
         except OSError:
             return "no log"
+        if any("Address already in use" in line for line in tail):
+            return "Address already in use"
         worst = [line for line in tail if "FATAL" in line or "ERROR" in line]
         return " | ".join((worst or tail)[-lines:])
 
