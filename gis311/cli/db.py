@@ -1,4 +1,4 @@
-"""The ``gis311`` command line."""
+"""``gis311 db``: the embedded PostGIS cluster and migrations."""
 
 from __future__ import annotations
 
@@ -7,34 +7,12 @@ import sys
 
 import click
 
-from gis311.db import database_url, embedded_cluster, libpq_url
+from gis311.cli.common import load_settings, require_database
+from gis311.db import embedded_cluster, libpq_url
 from gis311.embedded import EmbeddedError
-from gis311.settings import Settings
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except Exception as exc:  # pydantic's ValidationError names the variable and the problem
-        raise click.ClickException(f"invalid GIS311_ setting: {exc}") from None
-
-
-def _require_database(settings: Settings) -> str:
-    """The database URL, after checking the embedded cluster runs when it is the one in use."""
-    if not settings.database_url and not embedded_cluster(settings).state().running:
-        raise click.ClickException(
-            "the embedded database is not running; start it with `gis311 db start`"
-        )
-    return database_url(settings)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="gis311")
-def main() -> None:
-    """gis311: asset-registry GIS service for city 311 systems."""
-
-
-@main.group()
+@click.group()
 def db() -> None:
     """Manage the database (the embedded PostGIS cluster unless GIS311_DATABASE_URL is set)."""
 
@@ -42,7 +20,7 @@ def db() -> None:
 @db.command("start")
 def db_start() -> None:
     """Create (first time) and start the embedded PostGIS cluster."""
-    settings = _settings()
+    settings = load_settings()
     if settings.database_url:
         click.echo("GIS311_DATABASE_URL is set: using that database, nothing to start.")
         return
@@ -60,7 +38,7 @@ def db_start() -> None:
 @db.command("stop")
 def db_stop() -> None:
     """Stop the embedded PostGIS cluster."""
-    settings = _settings()
+    settings = load_settings()
     if settings.database_url:
         click.echo("GIS311_DATABASE_URL is set: the embedded database is not in use.")
         return
@@ -76,7 +54,7 @@ def db_status() -> None:
     """Say whether the database runs (exit 0) or not (exit 3)."""
     import psycopg
 
-    settings = _settings()
+    settings = load_settings()
     if settings.database_url:
         try:
             with psycopg.connect(libpq_url(settings.database_url), connect_timeout=5) as conn:
@@ -100,7 +78,7 @@ def db_status() -> None:
 @db.command("url")
 def db_url() -> None:
     """Print the database URL (for psql, QGIS or GIS311_DATABASE_URL elsewhere)."""
-    settings = _settings()
+    settings = load_settings()
     if settings.database_url:
         click.echo(settings.database_url)
         return
@@ -111,8 +89,8 @@ def db_url() -> None:
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def db_psql(args: tuple[str, ...]) -> None:
     """Open psql on the database; extra ARGS go to psql."""
-    settings = _settings()
-    url = _require_database(settings)
+    settings = load_settings()
+    url = require_database(settings)
     try:
         argv = embedded_cluster(settings).psql_argv(list(args))
     except EmbeddedError as exc:
@@ -129,8 +107,8 @@ def db_upgrade(revision: str) -> None:
 
     from gis311 import migrate
 
-    settings = _settings()
-    url = _require_database(settings)
+    settings = load_settings()
+    url = require_database(settings)
     with psycopg.connect(url) as conn:
         before = migrate.current_revision(conn)
     migrate.upgrade(url, revision)
@@ -140,33 +118,3 @@ def db_upgrade(revision: str) -> None:
         click.echo(f"database schema is up to date (revision {after})")
     else:
         click.echo(f"database schema upgraded from {before or 'empty'} to {after}")
-
-
-@main.command("serve")
-@click.option("--host", default=None, help="Address to bind [default: GIS311_HOST, 127.0.0.1].")
-@click.option("--port", default=None, type=int, help="Port [default: GIS311_PORT, 8311].")
-@click.option("--workers", default=None, type=int, help="Worker processes [default: 1].")
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
-    """Serve the HTTP API."""
-    import uvicorn
-
-    settings = _settings()
-    _require_database(settings)
-    host = host or settings.host
-    port = port or settings.port
-    workers = workers or settings.workers
-    click.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs, "
-               f"health: http://{host}:{port}/healthz)")
-    uvicorn.run(
-        "gis311.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=False,
-    )
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,30 @@
+"""Errors of the file readers: each names the file, the row or feature, and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ImportFileError(Exception):
+    """A file cannot be read or one of its records is unusable.
+
+    ``where`` is ``"feature 12"`` (0-based index in the file's feature list) or ``"row 7"`` (line
+    number in a CSV file, the header being line 1); ``field`` names the column.
+    """
+
+    def __init__(
+        self, path: Path | str, reason: str, *, where: str | None = None, field: str | None = None
+    ) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        self.where = where
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = [str(self.path)]
+        if self.where:
+            parts.append(self.where)
+        if self.field:
+            parts.append(f"field {self.field!r}")
+        return ": ".join([", ".join(parts), self.reason])
