@@ -1,0 +1,15 @@
+-- Points aggregated into a grid of cells per tile side (low zooms). Each cell becomes one point
+-- at the centroid of its members with their count, so a tile of a whole city holds at most
+-- cells^2 features whatever the number of points. Cell size is %(cell)s metres (EPSG:3857).
+SELECT ST_AsMVT(q, {layer_name}, {extent}, 'geom', 'id')
+FROM (
+    SELECT min(t.{id_column})::bigint AS id,
+           count(*)::integer AS count,
+           ST_AsMVTGeom(ST_Centroid(ST_Collect(t.{geom_column})),
+                        ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {extent}, {buffer}, true) AS geom
+    FROM {source} AS t
+    WHERE t.{geom_column} && ST_TileEnvelope(%(z)s, %(x)s, %(y)s)
+          {filters}
+    GROUP BY floor(ST_X(t.{geom_column}) / %(cell)s), floor(ST_Y(t.{geom_column}) / %(cell)s)
+) AS q
+WHERE q.geom IS NOT NULL
