@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class ImportFileError(Exception):
@@ -28,3 +29,33 @@ class ImportFileError(Exception):
         if self.field:
             parts.append(f"field {self.field!r}")
         return ": ".join([", ".join(parts), self.reason])
+
+
+class ImportRejected(ImportFileError):
+    """Rows failed the checks and the import was not told to skip them: nothing was written.
+
+    The message names the first reject; ``rejected`` counts the rejected rows, ``sample`` holds
+    the first few (registry ``Reject`` records) and ``report`` the CSV report, when one was
+    written.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        reason: str,
+        *,
+        where: str | None = None,
+        field: str | None = None,
+        rejected: int = 1,
+        sample: tuple[Any, ...] = (),
+        report: Path | None = None,
+    ) -> None:
+        self.rejected = rejected
+        self.sample = sample
+        self.report = report
+        super().__init__(path, reason, where=where, field=field)
+
+    def __str__(self) -> str:
+        more = f" (and {self.rejected - 1} more rejected rows)" if self.rejected > 1 else ""
+        report = f"; rejects listed in {self.report}" if self.report else ""
+        return f"{super().__str__()}{more}; nothing was imported{report}"
