@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from tiles.errors import InvalidTile
 
 MAX_ZOOM = 22
+RADIUS = 6378137.0
 # Half the width of the Web Mercator world in metres.
-ORIGIN = 20037508.342789244
+ORIGIN = math.pi * RADIUS
 WORLD = 2 * ORIGIN
 
 Bbox = tuple[float, float, float, float]
+
+
+def to_3857(lon: float, lat: float) -> tuple[float, float]:
+    """Web Mercator coordinates of a WGS84 point (spherical formulas, as EPSG:3857 defines)."""
+    x = math.radians(lon) * RADIUS
+    y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) * RADIUS
+    return x, y
 
 
 def check_tile(z: int, x: int, y: int) -> None:

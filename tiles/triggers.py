@@ -6,7 +6,7 @@ from psycopg import sql
 
 
 def change_trigger_ddl(schema: str, table: str, layer: str) -> list[str]:
-    """Statements creating the insert/update/delete triggers that notify tile caches.
+    """Statements creating the insert/update/delete triggers that log changes for tile caches.
 
     The table needs a ``geom_3857`` column; ``layer`` is the cache layer to invalidate.
     """
@@ -21,7 +21,7 @@ def change_trigger_ddl(schema: str, table: str, layer: str) -> list[str]:
         statements.append(
             sql.SQL(
                 "CREATE TRIGGER {name} AFTER {op} ON {target} {refs} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION tiles.notify_change({layer})"
+                "FOR EACH STATEMENT EXECUTE FUNCTION tiles.log_change({layer})"
             ).format(
                 name=name, op=sql.SQL(op), target=target, refs=sql.SQL(refs),
                 layer=sql.Literal(layer),

@@ -1,4 +1,4 @@
-"""Tile change feed: the trigger function that tells tile caches what changed.
+"""Tile change feed: the log of changed boxes that tile caches poll, and its trigger.
 
 Revision ID: 0004
 Revises: 0003
@@ -14,12 +14,31 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-# A statement-level trigger (transition tables new_rows/old_rows) on any table with a
-# `geom_3857` column. TG_ARGV[0] names the tile layer. Up to 50 changed rows are sent as one box
-# each (a case is one point: 1-4 tiles per zoom to drop); a larger statement sends its extent.
-# NOTIFY is delivered at commit, so caches never hear of changes that roll back.
-NOTIFY_CHANGE = """
-CREATE OR REPLACE FUNCTION tiles.notify_change() RETURNS trigger
+# The change log tile caches poll. A statement-level trigger (transition tables new_rows /
+# old_rows) on any table with a `geom_3857` column writes one row per statement; TG_ARGV[0] names
+# the tile layer. Up to 50 changed rows are logged as one box each (a case is one point: 1-4
+# tiles per zoom to drop); a larger statement logs its extent. Rows become visible at commit, so
+# caches never hear of changes that roll back.
+#
+# A log row rather than NOTIFY in the writing transaction: NOTIFY takes a database-wide lock from
+# pre-commit to the end of the commit, so every notifying transaction would flush its WAL alone,
+# one after the other, and case intake could not group commits. Writers send a NOTIFY of their
+# own after committing, only to wake the pollers early.
+#
+# `xid` lets a poller read each row exactly when it becomes visible: rows of transactions that
+# were still running at its previous poll have xid >= that poll's snapshot xmin.
+CHANGE_LOG = """
+CREATE TABLE tiles.change (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    at timestamptz NOT NULL DEFAULT now(),
+    layer text NOT NULL,
+    boxes jsonb
+);
+CREATE INDEX change_xid ON tiles.change (xid);
+CREATE INDEX change_at ON tiles.change (at);
+
+CREATE OR REPLACE FUNCTION tiles.log_change() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 DECLARE
     total bigint;
@@ -53,7 +72,7 @@ BEGIN
         boxes := CASE WHEN ext IS NULL THEN NULL ELSE jsonb_build_array(jsonb_build_array(
             ST_XMin(ext), ST_YMin(ext), ST_XMax(ext), ST_YMax(ext))) END;
     END IF;
-    PERFORM pg_notify('gis311_tiles', jsonb_build_object('layer', TG_ARGV[0], 'boxes', boxes)::text);
+    INSERT INTO tiles.change (layer, boxes) VALUES (TG_ARGV[0], boxes);
     RETURN NULL;
 END
 $fn$;
@@ -61,8 +80,9 @@ $fn$;
 
 
 def upgrade() -> None:
-    op.execute(NOTIFY_CHANGE)
+    op.get_bind().exec_driver_sql(CHANGE_LOG)
 
 
 def downgrade() -> None:
-    op.execute("DROP FUNCTION IF EXISTS tiles.notify_change()")
+    op.execute("DROP FUNCTION IF EXISTS tiles.log_change()")
+    op.execute("DROP TABLE IF EXISTS tiles.change")
