@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,22 +18,27 @@ class BodyLimitMiddleware:
     make the server buffer more than the cap.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Paths that take bigger bodies (a photo with an Open311 report) and their caps.
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = max(self.max_bytes, self.larger.get(scope.get("path", ""), 0))
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = -1
-                if declared > self.max_bytes:
-                    await self._refuse(scope, send)
+                if declared > max_bytes:
+                    await self._refuse(scope, send, max_bytes)
                     return
         received = 0
         started = False
@@ -42,8 +48,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise RequestBodyTooLarge(self.max_bytes)
+                if received > max_bytes:
+                    raise RequestBodyTooLarge(max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -57,14 +63,14 @@ class BodyLimitMiddleware:
         except RequestBodyTooLarge:
             if started:
                 raise
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, max_bytes)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, max_bytes: int) -> None:
         body = json.dumps({
             "type": "about:blank",
             "title": "Content Too Large",
             "status": 413,
-            "detail": f"request body exceeds the limit of {self.max_bytes} bytes",
+            "detail": f"request body exceeds the limit of {max_bytes} bytes",
             "instance": scope.get("path", ""),
         }).encode()
         await send({
