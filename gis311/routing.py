@@ -8,6 +8,9 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from psycopg import Connection
+from psycopg.pq import TransactionStatus
+from starlette.concurrency import run_in_threadpool
 
 
 def _reject_constant(name: str) -> Any:
@@ -28,12 +31,19 @@ class StrictJSONRequest(Request):
 
 
 class StrictJSONRoute(APIRoute):
-    """APIRoute that hands its endpoint a ``StrictJSONRequest``."""
+    """APIRoute that hands its endpoint a ``StrictJSONRequest`` and commits the request's
+    database connection (``gis311.deps.get_conn``) after the endpoint succeeded and before the
+    response is sent."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def strict_handler(request: Request) -> Response:
-            return await handler(StrictJSONRequest(request.scope, request.receive))
+            strict = StrictJSONRequest(request.scope, request.receive)
+            response = await handler(strict)
+            conn: Connection | None = getattr(strict.state, "connection", None)
+            if conn is not None and conn.info.transaction_status == TransactionStatus.INTRANS:
+                await run_in_threadpool(conn.commit)
+            return response
 
         return strict_handler
