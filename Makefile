@@ -8,10 +8,13 @@ export GIS311_HOME ?= $(CURDIR)/.gis311
 bootstrap:
 	@./scripts/bootstrap
 
+# The demo city's wards make the jurisdiction: reports outside Cambridge are refused.
+demo: export GIS311_JURISDICTION_LAYER ?= ward
 demo: bootstrap
 	$(BIN)/gis311 db start
 	$(BIN)/gis311 db upgrade
-	$(BIN)/gis311 serve
+	$(BIN)/gis311 demo load
+	@./scripts/serve-demo
 
 lint: bootstrap
 	$(BIN)/ruff check .
@@ -19,6 +22,7 @@ lint: bootstrap
 	$(BIN)/lint-imports
 
 test: lint
+	@./scripts/bootstrap --browser
 	$(BIN)/pytest
 
 bench: bootstrap

@@ -18,6 +18,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from boundaries import errors as boundaries_errors
+from gis311 import access, keys
+from gis311.notify import errors as notify_errors
+from registry import errors as registry_errors
+from tiles import errors as tile_errors
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -58,6 +64,21 @@ class RequestBodyTooLarge(StarletteHTTPException):
 EXCEPTION_STATUS: dict[type[Exception], int] = {
     ApiError: 400,
     psycopg.OperationalError: 503,
+    registry_errors.NotFound: 404,
+    registry_errors.InvalidInput: 422,
+    registry_errors.Conflict: 409,
+    access.AuthenticationRequired: 401,
+    access.Forbidden: 403,
+    tile_errors.InvalidTile: 400,
+    tile_errors.UnknownLayer: 404,
+    boundaries_errors.NotFound: 404,
+    boundaries_errors.InvalidInput: 422,
+    boundaries_errors.Conflict: 409,
+    keys.InvalidKeySpec: 422,
+    keys.KeyNotFound: 404,
+    notify_errors.NotFound: 404,
+    notify_errors.InvalidInput: 422,
+    notify_errors.Conflict: 409,
 }
 
 
@@ -149,7 +170,8 @@ async def _mapped_error(request: Request, exc: Exception) -> ProblemResponse:
     extra = getattr(exc, "extra", {}) or {}
     if isinstance(exc, ApiError):
         status = exc.status
-    return problem(status, detail, instance=request.url.path, **extra)
+    headers = {"WWW-Authenticate": 'Bearer realm="gis311"'} if status == 401 else None
+    return problem(status, detail, instance=request.url.path, headers=headers, **extra)
 
 
 async def _unhandled(request: Request, exc: Exception) -> ProblemResponse:

@@ -9,19 +9,24 @@ given: then the run fails, so CI can never pass by skipping.
 from __future__ import annotations
 
 import os
-import uuid
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from psycopg import sql
 
 from gis311 import migrate
 from gis311.app import create_app
-from gis311.db import embedded_cluster, libpq_url, with_dbname
+from gis311.db import embedded_cluster, libpq_url
 from gis311.deps import get_conn
 from gis311.embedded import EmbeddedError
 from gis311.settings import Settings
@@ -87,20 +92,8 @@ def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:
     """A fresh database for this run, migrated to head, dropped afterwards."""
-    name = f"gis311_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = with_dbname(server_url, name)
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        migrate.upgrade(url)
+    with migrate.fresh_database(server_url, f"gis311_test_{os.getpid()}") as url:
         yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @pytest.fixture(scope="session")
@@ -144,3 +137,80 @@ def client(app: FastAPI) -> Iterator[TestClient]:
     """An HTTP client for ``app`` (lifespan run, server errors answered, not raised)."""
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str) -> Iterator[str]:
+    """``gis311 serve --workers 2`` on a free port against the run's database; its base URL.
+
+    It sees only committed data: tests using it commit what they need and clean up after.
+    """
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIS311_")}
+    env.update(GIS311_DATABASE_URL=database_url, GIS311_DB_POOL_MIN_SIZE="1")
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.NamedTemporaryFile(prefix="gis311-serve-", suffix=".log") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gis311", "serve", "--port", str(port), "--workers", "2"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"server exited: {Path(log.name).read_text()[-2000:]}")
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"server did not come up: {Path(log.name).read_text()[-2000:]}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def api_key(conn: psycopg.Connection, role: str, **scope: Any) -> str:
+    """A new API key of ``role`` (``departments=``, ``districts=``, ``name=``), in ``conn``'s
+    transaction; the Authorization header value is ``Bearer <key>``."""
+    from gis311 import keys
+
+    return keys.create(conn, role=role, **scope).key
+
+
+def bearer(key: str) -> dict[str, str]:
+    """Request headers sending ``key``."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def forget_keys(conn: psycopg.Connection, *created: str) -> None:
+    """Delete keys a committed fixture made (other fixtures' keys stay)."""
+    from gis311.keys import PREFIX_LENGTH
+
+    conn.execute(
+        "DELETE FROM gis311.api_key WHERE key_prefix = ANY(%s)",
+        ([k[:PREFIX_LENGTH] for k in created],),
+    )
+
+
+@pytest.fixture
+def committed_city(database_url: str) -> Iterator[str]:
+    """tests/registry/city.py's small city, committed for the test, cleared after it."""
+    from tests.registry import city
+
+    with city.committed(database_url) as url:
+        yield url

@@ -20,8 +20,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.workers
-    click.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs, "
-               f"health: http://{host}:{port}/healthz)")
+    click.echo(f"serving on http://{host}:{port}  (map: http://{host}:{port}/map, API docs: "
+               f"http://{host}:{port}/docs, health: http://{host}:{port}/healthz)")
     uvicorn.run(
         "gis311.app:create_app",
         factory=True,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,13 +15,7 @@ import pytest
 
 from gis311 import embedded
 from gis311.embedded import EmbeddedCluster, EmbeddedError
-from tests.conftest import no_database
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.conftest import free_port, no_database
 
 
 class Cli:
@@ -56,7 +49,7 @@ def home(request: pytest.FixtureRequest) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def cli(home: Path) -> Cli:
-    return Cli(home, _free_port())
+    return Cli(home, free_port())
 
 
 def test_status_before_start_says_not_created(cli: Cli) -> None:
