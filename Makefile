@@ -26,7 +26,10 @@ test: lint
 	$(BIN)/pytest
 
 bench: bootstrap
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python "$$script" || exit 1; done
+	@./scripts/bootstrap --bench
+	@for script in bench/*.py; do \
+	  case "$$script" in */__init__.py|*/support.py) continue ;; esac; \
+	  echo "== $$script"; $(BIN)/python "$$script" || exit 1; done
 
 stop:
 	$(BIN)/gis311 db stop

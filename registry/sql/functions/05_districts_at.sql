@@ -3,8 +3,13 @@
 CREATE OR REPLACE FUNCTION registry.districts_at(
     p_lon double precision, p_lat double precision, p_at timestamptz
 ) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
-SELECT COALESCE(jsonb_object_agg(a.layer, jsonb_build_object(
-           'feature_id', a.feature_id, 'code', a.code, 'version_id', a.version_id)), '{}'::jsonb)
-FROM boundaries.assign_point(p_lon, p_lat, p_at) AS a
+-- plpgsql so the query (with assign_point inlined) is planned once per session, not per call.
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $fn$
+BEGIN
+RETURN (
+    SELECT COALESCE(jsonb_object_agg(a.layer, jsonb_build_object(
+               'feature_id', a.feature_id, 'code', a.code, 'version_id', a.version_id)),
+           '{}'::jsonb)
+    FROM boundaries.assign_point(p_lon, p_lat, p_at) AS a);
+END
 $fn$;

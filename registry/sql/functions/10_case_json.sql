@@ -8,8 +8,11 @@ CREATE OR REPLACE FUNCTION registry.case_json(
     p_case_id bigint, p_detail boolean DEFAULT false, p_view text DEFAULT 'public'
 )
 RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
-SELECT jsonb_build_object(
+-- plpgsql, not sql: a SQL function called per row is planned again on every call (its plan
+-- lives only as long as the calling statement); plpgsql keeps the plan for the session.
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $fn$
+BEGIN
+RETURN (SELECT jsonb_build_object(
     'number', c.number,
     'service_code', c.service_code,
     'service_name', s.name,
@@ -61,5 +64,6 @@ FROM registry.service_case c
 JOIN registry.service s ON s.code = c.service_code
 LEFT JOIN registry.asset a ON a.id = c.asset_pk
 LEFT JOIN registry.service_case p ON p.id = c.parent_id
-WHERE c.id = p_case_id
+WHERE c.id = p_case_id);
+END
 $fn$;
