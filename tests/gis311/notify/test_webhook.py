@@ -87,4 +87,7 @@ def test_a_receiver_that_hangs_up_is_a_refusal() -> None:
             outcome = webhook.send(client, job(url=f"http://127.0.0.1:{port}/x"), timeout=5)
         thread.join(5)
     assert not outcome.ok and outcome.status_code is None
-    assert outcome.error is not None and "RemoteProtocolError" in outcome.error
+    # Closing after reading is seen as a closed connection or, when the close races the
+    # request's last bytes, as a reset: either way a refusal, not a delivery.
+    assert outcome.error is not None
+    assert "RemoteProtocolError" in outcome.error or "ReadError" in outcome.error
