@@ -22,6 +22,7 @@ from gis311.api import map as map_page
 from gis311.api import me as me_api
 from gis311.api import media as media_api
 from gis311.db import database_url, open_pool
+from gis311.deps import Database
 from gis311.middleware import BodyLimitMiddleware
 from gis311.open311 import router as open311_router
 from gis311.open311.routes import PREFIX as OPEN311
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_size=settings.db_pool_max_size,
         )
         app.state.pool = pool
+        app.state.database = Database(pool)
         await tiles.start(app, settings, database_url(settings))
         try:
             yield

@@ -8,10 +8,12 @@ No key means the public. Roles are not enforced here: routes decide what a role 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from fastapi import Request
 from psycopg import Connection
+from psycopg_pool import AsyncConnectionPool
 
 from gis311 import keys
 from gis311.keys import Principal
@@ -42,6 +44,58 @@ def api_key(request: Request, form: Mapping[str, str] | None = None) -> str | No
     return None
 
 
+# A verified key is trusted for this long by each server process before it is checked against
+# the database again: a revoked key stops working within this time. Without it every request
+# of a busy app would pay a transaction of its own for the lookup.
+KEY_TTL = 5.0
+_known: dict[str, tuple[float, Principal | None]] = {}
+
+
+UNKNOWN = object()
+
+
+def remembered(token: str) -> Principal | object | None:
+    """What this process remembers of ``token``: its principal, None (invalid), or UNKNOWN."""
+    _digest, hit = _recall(token)
+    return hit[1] if hit is not None else UNKNOWN
+
+
+def _recall(token: str) -> tuple[str, tuple[float, Principal | None] | None]:
+    digest = keys.hash_key(token)
+    hit = _known.get(digest)
+    return digest, (hit if hit is not None and hit[0] > time.monotonic() else None)
+
+
+def _remember(digest: str, principal: Principal | None) -> Principal | None:
+    if len(_known) > 10_000:
+        _known.clear()
+    _known[digest] = (time.monotonic() + KEY_TTL, principal)
+    return principal
+
+
+def verify(conn: Connection, token: str) -> Principal | None:
+    """``keys.verify`` remembered for ``KEY_TTL`` seconds (valid and invalid answers alike)."""
+    digest, hit = _recall(token)
+    if hit is not None:
+        return hit[1]
+    return _remember(digest, keys.verify(conn, token))
+
+
+async def verify_async(pool: AsyncConnectionPool, token: str) -> Principal | None:
+    """``verify`` on an async pool (the tile routes'), sharing its memory: a remembered key
+    needs no connection at all."""
+    digest, hit = _recall(token)
+    if hit is not None:
+        return hit[1]
+    async with pool.connection() as conn:
+        return _remember(digest, await keys.verify_async(conn, token))
+
+
+def forget(token: str) -> None:
+    """Drop a key from this process's memory of verified keys (after revoking it here)."""
+    _known.pop(keys.hash_key(token), None)
+
+
 def resolve(request: Request, conn: Connection, key: str | None = None) -> Principal | None:
     """The principal of ``key`` (default: the bearer token), or None for no or an invalid key.
 
@@ -52,7 +106,7 @@ def resolve(request: Request, conn: Connection, key: str | None = None) -> Princ
         assert cached is None or isinstance(cached, Principal)
         return cached
     token = key if key is not None else bearer_token(request)
-    principal = keys.verify(conn, token) if token else None
+    principal = verify(conn, token) if token else None
     if key is None:
         request.state.principal = principal
     return principal

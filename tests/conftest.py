@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 from gis311 import migrate
 from gis311.app import create_app
 from gis311.db import embedded_cluster, libpq_url
-from gis311.deps import get_conn
+from gis311.deps import BoundDatabase, get_conn, get_database
 from gis311.embedded import EmbeddedError
 from gis311.settings import Settings
 
@@ -124,12 +124,17 @@ def db(_session_conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
         conn.rollback()
 
 
+def bind(application: FastAPI, db: psycopg.Connection) -> FastAPI:
+    """Make ``application``'s routes use the test's rolled-back connection."""
+    application.dependency_overrides[get_conn] = lambda: db
+    application.dependency_overrides[get_database] = lambda: BoundDatabase(db)
+    return application
+
+
 @pytest.fixture
 def app(settings: Settings, db: psycopg.Connection) -> FastAPI:
     """The app, its routes using the test's rolled-back connection."""
-    application = create_app(settings)
-    application.dependency_overrides[get_conn] = lambda: db
-    return application
+    return bind(create_app(settings), db)
 
 
 @pytest.fixture

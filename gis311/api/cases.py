@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gis311 import access
 from gis311.api import tiles
-from gis311.deps import ClientDep, ConnDep, PrincipalDep, SettingsDep
+from gis311.deps import ClientDep, ConnDep, DatabaseDep, PrincipalDep, SettingsDep
 from gis311.errors import ApiError
 from gis311.routing import StrictJSONRoute
 from registry import cases, intake
@@ -145,10 +146,10 @@ def _changed(request: Request, case_json: str) -> Response:
         "staff or admin key."
     ),
 )
-def create_case(
+async def create_case(
     request: Request,
     body: CaseCreate,
-    conn: ConnDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     client: ClientDep,
@@ -164,10 +165,11 @@ def create_case(
         asset_id=body.asset_id,
         contact=intake.Contact(**body.reporter.model_dump()) if body.reporter else None,
     )
-    filed = intake.file_case(
-        conn, report, client=client, actor=client,
+    # The hot path: async, with the one database call in one worker-thread trip.
+    filed = await database.run(partial(
+        intake.file_case, report=report, client=client, actor=client,
         jurisdiction_layer=settings.jurisdiction_layer, idempotency_key=idempotency_key,
-    )
+    ))
     if not filed.replayed:
         tiles.changed(request.app, "cases", body.lon, body.lat)
     return _json(filed.case_json, 201, {"Location": f"/api/v1/cases/{filed.number}"})

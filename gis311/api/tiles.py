@@ -60,7 +60,6 @@ async def start(app: FastAPI, settings: Settings, url: str) -> None:
     feed = ChangeFeed(url, cache)
     app.state.tile_pool = pool
     app.state.tile_cache = cache
-    app.state.tile_keys = {}
     app.state.tile_feed = feed
     app.state.tile_listener = (
         asyncio.create_task(feed.run(), name="tile-change-feed") if cache.enabled else None
@@ -128,30 +127,15 @@ def _accepts_gzip(request: Request) -> bool:
     return False
 
 
-# How long a verified key is trusted by the tile routes of one process before it is checked
-# again (a revoked key stops working for tiles within this time).
-KEY_TTL = 5.0
-
-
 async def _principal(request: Request) -> keys.Principal | None:
-    """The caller's key, verified on the tile pool (no thread hop) and remembered briefly."""
+    """The caller's key, verified on the tile pool (no thread hop; remembered briefly)."""
     token = auth.bearer_token(request)
     if token is None:
         return None
-    state = request.app.state
-    known: dict[str, tuple[float, keys.Principal | None]] = state.tile_keys
-    digest = keys.hash_key(token)
-    hit = known.get(digest)
-    if hit is None or hit[0] < time.monotonic():
-        pool: AsyncConnectionPool = state.tile_pool
-        async with pool.connection() as conn:
-            principal = await keys.verify_async(conn, token)
-        if len(known) > 10_000:
-            known.clear()
-        hit = known[digest] = (time.monotonic() + KEY_TTL, principal)
-    if hit[1] is None:
+    principal = await auth.verify_async(request.app.state.tile_pool, token)
+    if principal is None:
         raise access.AuthenticationRequired("the API key is not valid or has been revoked")
-    return hit[1]
+    return principal
 
 
 async def _serve(

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from gis311 import keys
 from gis311.app import create_app
-from gis311.deps import get_conn
 from gis311.settings import Settings
+from tests.conftest import bind
 from tests.registry import city
 
 
@@ -19,7 +19,7 @@ from tests.registry import city
 def api(settings: Settings, db: psycopg.Connection) -> Iterator[TestClient]:
     city.build(db)
     app = create_app(settings.model_copy(update={"tile_cache_mb": 0}))
-    app.dependency_overrides[get_conn] = lambda: db
+    bind(app, db)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 

@@ -153,30 +153,42 @@ BEGIN
         v_asset_pk := a.id;
         v_asset_dist := a.dist;
     ELSIF cardinality(svc.asset_types) > 0 THEN
-        -- KNN on the 3857 index (a metre is 1/cos(lat) units there in every direction, so the
-        -- order is right), then the exact distance on the spheroid against each type's radius.
-        SELECT n.id, n.dist INTO v_asset_pk, v_asset_dist
+        -- KNN on the 3857 index. A metre is 1/cos(lat) units there in every direction, so the
+        -- order is right and distance x cos(lat) is the distance in metres to within a fraction
+        -- of a percent: enough to rank the candidates and drop the far ones, so that the exact
+        -- distance on the spheroid (costly for street segments) is computed for two of them.
+        SELECT m.id, m.dist INTO v_asset_pk, v_asset_dist
         FROM (
-            SELECT x.id, t.snap_radius_m,
-                   ST_Distance(x.geom::geography, v_pt::geography) AS dist
-            FROM registry.asset x JOIN registry.asset_type t ON t.code = x.type_code
-            WHERE x.type_code = ANY (svc.asset_types) AND x.status = 'active'
-              AND ST_DWithin(x.geom_3857, v_pt3857, (
-                    SELECT max(tt.snap_radius_m) FROM registry.asset_type tt
-                    WHERE tt.code = ANY (svc.asset_types)) * 1.02 / cos(radians(p_lat)))
-            ORDER BY x.geom_3857 <-> v_pt3857
-            LIMIT 8
-        ) n
-        WHERE n.dist <= n.snap_radius_m
-        ORDER BY n.dist, n.id
+            SELECT k.id, k.snap_radius_m,
+                   ST_Distance(k.geom::geography, v_pt::geography) AS dist
+            FROM (
+                SELECT n.id, n.geom, n.snap_radius_m
+                FROM (
+                    SELECT x.id, x.geom, t.snap_radius_m,
+                           ST_Distance(x.geom_3857, v_pt3857) * cos(radians(p_lat)) AS approx
+                    FROM registry.asset x JOIN registry.asset_type t ON t.code = x.type_code
+                    WHERE x.type_code = ANY (svc.asset_types) AND x.status = 'active'
+                      AND ST_DWithin(x.geom_3857, v_pt3857, (
+                            SELECT max(tt.snap_radius_m) FROM registry.asset_type tt
+                            WHERE tt.code = ANY (svc.asset_types)) * 1.02 / cos(radians(p_lat)))
+                    ORDER BY x.geom_3857 <-> v_pt3857
+                    LIMIT 8
+                ) n
+                WHERE n.approx <= n.snap_radius_m * 1.01
+                ORDER BY n.approx
+                LIMIT 2
+            ) k
+        ) m
+        WHERE m.dist <= m.snap_radius_m
+        ORDER BY m.dist, m.id
         LIMIT 1;
     END IF;
 
     -- Again? Serialise every report that could share a parent, then look for it. Asset-based
-    -- services lock the (service, asset) pair. Others lock every v_cell of a grid that the
+    -- services lock the (service, asset) pair. Others lock every cell of a grid that the
     -- report's radius disc touches, in sorted order (no deadlocks): two reports within the
-    -- radius of each other always share a v_cell, which locking only the report's own v_cell
-    -- would not guarantee at v_cell borders. Cells are 4 radii wide in 3857 units, so a disc
+    -- radius of each other always share a cell, which locking only the report's own cell
+    -- would not guarantee at cell borders. Cells are 4 radii wide in 3857 units, so a disc
     -- (r/cos(lat) units) touches at most 4 cells below 60 degrees of latitude. The radius is
     -- padded 2% for the gap between the spheroid and Web Mercator's sphere.
     IF svc.dedup_asset_based AND v_asset_pk IS NOT NULL THEN
@@ -193,7 +205,7 @@ BEGIN
         v_r3857 := svc.dedup_radius_m * 1.02 / cos(radians(p_lat));
         v_cell := 4 * svc.dedup_radius_m;
         FOR v_lock_key IN
-            SELECT DISTINCT hashtextextended(format('gis311:v_cell:%s:%s:%s', svc.code, ix, iy), 0)
+            SELECT DISTINCT hashtextextended(format('gis311:cell:%s:%s:%s', svc.code, ix, iy), 0)
             FROM generate_series(floor((ST_X(v_pt3857) - v_r3857) / v_cell)::bigint,
                                  floor((ST_X(v_pt3857) + v_r3857) / v_cell)::bigint) ix,
                  generate_series(floor((ST_Y(v_pt3857) - v_r3857) / v_cell)::bigint,

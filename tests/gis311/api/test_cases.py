@@ -9,10 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis311.app import create_app
-from gis311.deps import get_conn
 from gis311.errors import PROBLEM_JSON
 from gis311.settings import Settings
-from tests.conftest import api_key, bearer
+from tests.conftest import api_key, bearer, bind
 from tests.registry import city
 
 LON, LAT = city.CENTRE
@@ -23,7 +22,7 @@ def api(settings: Settings, db: psycopg.Connection) -> Iterator[TestClient]:
     city.build(db)
     db.execute("UPDATE registry.service SET department = 'Public Works'")
     app = create_app(settings.model_copy(update={"jurisdiction_layer": "ward"}))
-    app.dependency_overrides[get_conn] = lambda: db
+    bind(app, db)
     with TestClient(app, raise_server_exceptions=False) as client:
         client.headers.update(bearer(api_key(db, "staff", departments=["Public Works"])))
         yield client

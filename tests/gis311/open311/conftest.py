@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis311.app import create_app
-from gis311.deps import get_conn
 from gis311.settings import Settings
+from tests.conftest import bind
 from tests.gis311.open311 import town
 
 
@@ -35,6 +35,6 @@ def o311(
         # No tile cache: these tests are about Open311, not the tile change feed.
         "tile_cache_mb": 0,
     }))
-    app.dependency_overrides[get_conn] = lambda: db
+    bind(app, db)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client

@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis311.app import create_app
-from gis311.deps import get_conn
 from gis311.settings import Settings
 from registry import cases, intake
+from tests.conftest import bind
 from tests.gis311.open311 import town
 from tests.gis311.open311.shapes import check
 from tests.registry import city
@@ -399,7 +399,7 @@ def test_a_report_with_a_photo_may_pass_the_general_body_cap(
     app = create_app(settings.model_copy(update={
         "max_body_bytes": 2000, "media_dir": media_dir, "media_max_bytes": 20_000,
         "tile_cache_mb": 0}))
-    app.dependency_overrides[get_conn] = lambda: db
+    bind(app, db)
     photo = PNG + b"\0" * 8000
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.post(f"{V2}/requests.json", data=fms_form(town_keys.reporter),
