@@ -5,7 +5,10 @@ wards into a database of its own, then requests every tile z12..z16 over that ex
 the same list for everyone) at concurrency 8 for a fixed time with wrk. The ceiling is the same
 ST_AsMVT query gis311 runs, timed straight against PostgreSQL with 8 connections. tipg and gis311
 run under uvicorn with the same number of workers; tipg is given the stored 3857 column, the
-same buffer, feature cap and property list, so it does no more work than gis311.
+same buffer, feature cap and property list, so it does no more work than gis311. All three reach
+PostgreSQL through the embedded cluster's Unix socket (or GIS311_DATABASE_URL's server).
+gis311 serves cases at z12-z13 as point-count clusters (its layer design: a tile several
+kilometres wide shows where cases gather); tipg serves every point there.
 
     .venv/bin/python bench/tiles.py [--seconds 20] [--workers 2] [--cases 200000] [--assets 100000]
 """
@@ -34,6 +37,7 @@ from bench.support import (
     bench_database,
     gis311_server,
     server,
+    via_socket,
     wrk,
 )
 from gis311 import tilelayers
@@ -166,6 +170,10 @@ def main() -> None:
         load(url, args.cases, args.assets)
         print(f"loaded {args.cases} cases, {args.assets} assets, Boston wards in "
               f"{time.monotonic() - started:.0f} s")
+        # Every contender reaches PostgreSQL the same way: through the embedded cluster's
+        # socket (or, on an external server, the URL given).
+        url = via_socket(url)
+        print(f"database: {url}")
         tipg_cmd = [sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", "{port}",
                     "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"]
         for layer, table, props in (("cases", "registry.service_case", CASE_PROPS),

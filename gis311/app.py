@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from gis311 import __version__, errors
 from gis311.api import (
@@ -30,6 +31,17 @@ from gis311.routing import StrictJSONRoute
 from gis311.settings import Settings
 
 
+class App(FastAPI):
+    """The service's FastAPI app; well-formed tile requests skip its middleware and routing."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/tiles/"):
+            scope["app"] = self
+            if await tiles.serve_fast(self, scope, receive, send):
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI app; the connection pool opens with the lifespan, not here."""
     settings = settings or Settings()
@@ -50,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await tiles.stop(app)
             pool.close()
 
-    app = FastAPI(
+    app = App(
         title="gis311",
         version=__version__,
         summary="Asset-registry GIS service for city 311 systems.",

@@ -179,6 +179,15 @@ async def _unhandled(request: Request, exc: Exception) -> ProblemResponse:
     return problem(500, "internal server error", instance=request.url.path)
 
 
+async def answer(request: Request, exc: Exception) -> ProblemResponse:
+    """The problem response the app's handlers give ``exc`` (for code outside its routing)."""
+    if isinstance(exc, StarletteHTTPException):
+        return await _http_exception(request, exc)
+    if status_for(exc) is not None:
+        return await _mapped_error(request, exc)
+    return await _unhandled(request, exc)
+
+
 def install(app: FastAPI) -> None:
     """Register the problem+json handlers on ``app``."""
     app.add_exception_handler(StarletteHTTPException, _http_exception)

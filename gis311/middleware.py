@@ -31,6 +31,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         max_bytes = max(self.max_bytes, self.larger.get(scope.get("path", ""), 0))
+        body_expected = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
@@ -40,6 +41,14 @@ class BodyLimitMiddleware:
                 if declared > max_bytes:
                     await self._refuse(scope, send, max_bytes)
                     return
+                body_expected = declared != 0
+            elif name == b"transfer-encoding":
+                body_expected = True
+        if not body_expected:
+            # No body announced (a GET, a tile): HTTP/1.1 then has none to read, so nothing to
+            # count and no wrappers in the way of the answer.
+            await self.app(scope, receive, send)
+            return
         received = 0
         started = False
 

@@ -157,7 +157,10 @@ def cases() -> LayerSpec:
         },
         minzoom=8,
         maxzoom=22,
-        cluster_maxzoom=11,
+        # Up to z13 a tile spans several kilometres of a city: a crew sees where cases gather
+        # as counts, and the tile stays small (a z12 tile of a busy city would otherwise hold
+        # tens of thousands of points).
+        cluster_maxzoom=13,
         cache_control=CASES_CACHE,
         description="311 cases (public fields).",
     )

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
+from starlette.types import Receive, Scope, Send
 
-from gis311 import access, auth, keys, tilelayers
+from gis311 import access, auth, errors, keys, tilelayers
 from gis311.deps import ConnDep
 from gis311.routing import StrictJSONRoute
 from gis311.settings import Settings
@@ -46,14 +48,15 @@ async def _configure(conn: AsyncConnection) -> None:
     # with two cores a parallel worker takes the CPU the next tile needs.
     await conn.execute("SET max_parallel_workers_per_gather = 0")
     await conn.execute("SET jit = off")
-    await conn.commit()
 
 
 async def start(app: FastAPI, settings: Settings, url: str) -> None:
     """Open the tile pool and cache, and start the change listener when caching."""
+    # Autocommit: a tile is one read-only statement, and a transaction around it would cost a
+    # BEGIN and a COMMIT round trip per tile.
     pool = AsyncConnectionPool(
         url, min_size=1, max_size=settings.tile_pool_max_size, configure=_configure,
-        open=False, name="gis311-tiles",
+        kwargs={"autocommit": True}, open=False, name="gis311-tiles",
     )
     await pool.open(wait=True, timeout=30)
     cache = TileCache(settings.tile_cache_mb * 1024 * 1024, settings.tile_cache_max_stale)
@@ -241,6 +244,38 @@ async def boundary_tile(layer: str, z: int, x: int, y: int, request: Request) ->
 )
 async def layer_tile(layer: str, z: int, x: int, y: int, request: Request) -> Response:
     return await _serve(request, _domain_spec(layer), layer, z, x, y)
+
+
+# The two tile routes above document the API and answer what the fast path below does not
+# take (a negative or non-numeric z/x/y, which they refuse). Every well-formed tile request is
+# served by `serve_fast` before the app's middleware and routing: the same `_serve`, without
+# the per-request layers that cost as much as a small tile's query.
+_FAST_TILE = re.compile(
+    r"^/tiles/(?:(?P<boundaries>boundaries)/)?(?P<layer>[A-Za-z0-9_]+)"
+    r"/(?P<z>[0-9]{1,2})/(?P<x>[0-9]{1,7})/(?P<y>[0-9]{1,7})\.mvt$"
+)
+
+
+async def serve_fast(app: FastAPI, scope: Scope, receive: Receive, send: Send) -> bool:
+    """Serve ``scope`` if it is a well-formed tile request; False to let the app route it."""
+    if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        return False
+    match = _FAST_TILE.match(scope["path"])
+    if match is None or (match["boundaries"] is None and match["layer"] == "boundaries"):
+        return False
+    request = Request(scope, receive)
+    z, x, y = int(match["z"]), int(match["x"]), int(match["y"])
+    try:
+        if match["boundaries"]:
+            spec = await _boundary_spec(request, match["layer"])
+            response = await _serve(request, spec, "boundaries", z, x, y)
+        else:
+            response = await _serve(request, _domain_spec(match["layer"]), match["layer"],
+                                    z, x, y)
+    except Exception as exc:
+        response = await errors.answer(request, exc)
+    await response(scope, receive, send)
+    return True
 
 
 PALETTE = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
