@@ -16,22 +16,20 @@ import argparse
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import REPO, SHARED_DATA, LoadResult, bench_database, gis311_server, parse_wrk
+from bench.support import REPO, SHARED_DATA, LoadResult, bench_database, gis311_server, wrk
 
 CAMBRIDGE = SHARED_DATA / "cambridge"
 WRK_POST = """
 local bodies = {}
-for line in io.lines(os.getenv("BENCH_BODIES")) do bodies[#bodies + 1] = line end
+for line in io.lines(os.getenv("BENCH_PATHS")) do bodies[#bodies + 1] = line end
 local counter = 0
 function setup(thread)
   thread:set("offset", counter * 7919)
@@ -102,21 +100,9 @@ def bodies(url: str, count: int) -> list[str]:
 def post_load(
     base: str, key: str, lines: list[str], seconds: int, connections: int
 ) -> LoadResult:
-    """wrk POSTing ``lines`` round-robin."""
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: run `make bench` (it installs Debian's wrk)")
-    with tempfile.TemporaryDirectory() as tmp:
-        body_file = Path(tmp) / "bodies.jsonl"
-        body_file.write_text("\n".join(lines) + "\n")
-        script = Path(tmp) / "post.lua"
-        script.write_text(WRK_POST)
-        out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
-             base],
-            capture_output=True, text=True, check=True,
-            env={**os.environ, "BENCH_BODIES": str(body_file), "BENCH_KEY": key},
-        ).stdout
-    return parse_wrk(out)
+    """wrk POSTing the JSON ``lines`` round-robin with API key ``key``."""
+    return wrk(base, lines, seconds=seconds, connections=connections, script=WRK_POST,
+               env={"BENCH_KEY": key})
 
 
 def analyze(url: str) -> None:

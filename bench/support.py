@@ -136,20 +136,24 @@ end
 """
 
 
-def wrk(base: str, paths: Sequence[str], *, seconds: int, connections: int) -> LoadResult:
-    """Request ``paths`` round-robin with wrk (2 threads) for ``seconds``."""
+def wrk(
+    base: str, lines: Sequence[str], *, seconds: int, connections: int,
+    script: str = WRK_SCRIPT, env: dict[str, str] | None = None,
+) -> LoadResult:
+    """Run wrk (2 threads) for ``seconds`` with a Lua ``script`` that reads ``lines`` (by
+    default: paths to GET round-robin) from the file named by $BENCH_PATHS."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run `make bench` (it installs Debian's wrk)")
     with tempfile.TemporaryDirectory() as tmp:
-        list_file = Path(tmp) / "paths.txt"
-        list_file.write_text("\n".join(paths) + "\n")
-        script = Path(tmp) / "paths.lua"
-        script.write_text(WRK_SCRIPT)
+        list_file = Path(tmp) / "lines.txt"
+        list_file.write_text("\n".join(lines) + "\n")
+        script_file = Path(tmp) / "load.lua"
+        script_file.write_text(script)
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
-             base],
-            capture_output=True, text=True, env={**os.environ, "BENCH_PATHS": str(list_file)},
-            check=True,
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
+             str(script_file), base],
+            capture_output=True, text=True, check=True,
+            env={**os.environ, **(env or {}), "BENCH_PATHS": str(list_file)},
         ).stdout
     return parse_wrk(out)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,11 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from click.testing import CliRunner
-from psycopg import sql
 
 from gis311 import keys, migrate
 from gis311.cli import main
-from gis311.db import with_dbname
 from gis311.demo import access, load
 
 CASES = 200
@@ -26,19 +23,8 @@ CASES = 200
 @pytest.fixture(scope="module")
 def fresh_database(server_url: str) -> Iterator[str]:
     """A database of its own: the demo loads only into an empty one and commits a whole city."""
-    name = f"gis311_demo_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = with_dbname(server_url, name)
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        migrate.upgrade(url)
+    with migrate.fresh_database(server_url, f"gis311_demo_test_{os.getpid()}") as url:
         yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
 
 
 @pytest.fixture(scope="module")

@@ -26,14 +26,9 @@ from tests.gis311.notify.receivers import smtp_server, webhook_receiver
 
 @pytest.fixture
 def city(database_url: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(database_url, autocommit=True) as setup:
-        grid.build(setup)
-    try:
-        with psycopg.connect(database_url) as conn:
-            yield conn
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as cleanup:
-            grid.clear(cleanup)
+    """The grid city, committed; a connection to it (idle: each call commits)."""
+    with grid.committed(database_url) as conn:
+        yield conn
 
 
 def worker_env(database_url: str, smtp_port: int) -> dict[str, str]:

@@ -10,7 +10,8 @@ detection, so every report is a case of its own) and ``streetlight_out`` (links 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -124,3 +125,16 @@ def clear(conn: psycopg.Connection) -> None:
         "DELETE FROM boundaries.layer WHERE code IN ('council', 'police')",
     ):
         conn.execute(statement, {"services": list(SERVICES)})
+
+
+@contextmanager
+def committed(database_url: str) -> Iterator[psycopg.Connection]:
+    """The grid city, committed; a connection to it (idle: each call commits); cleared after."""
+    with psycopg.connect(database_url, autocommit=True) as setup:
+        build(setup)
+    try:
+        with psycopg.connect(database_url) as conn:
+            yield conn
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as cleanup:
+            clear(cleanup)

@@ -29,14 +29,8 @@ PUBLIC = "https://311.city.example"
 @pytest.fixture
 def city(database_url: str) -> Iterator[psycopg.Connection]:
     """The grid city, committed; a connection to it (idle: each call commits)."""
-    with psycopg.connect(database_url, autocommit=True) as setup:
-        grid.build(setup)
-    try:
-        with psycopg.connect(database_url) as conn:
-            yield conn
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as cleanup:
-            grid.clear(cleanup)
+    with grid.committed(database_url) as conn:
+        yield conn
 
 
 @pytest.fixture
