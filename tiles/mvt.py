@@ -46,6 +46,12 @@ def _compile(spec: LayerSpec, filter_names: tuple[str, ...], clustered: bool) ->
     filters = sql.SQL("").join(
         sql.SQL(" AND ({})").format(sql.SQL(spec.filters[n].sql)) for n in filter_names
     )
+    # array_agg(...)[1] works for a property of any type; it is read only for one-point cells.
+    singles = sql.SQL("").join(
+        sql.SQL(", CASE WHEN count(*) = 1 THEN (array_agg(t.{}))[1] END AS {}").format(
+            sql.Identifier(p), sql.Identifier(p))
+        for p in spec.properties
+    )
     composed = sql.SQL(template).format(
         layer_name=sql.Literal(spec.name),
         extent=sql.Literal(EXTENT),
@@ -54,6 +60,7 @@ def _compile(spec: LayerSpec, filter_names: tuple[str, ...], clustered: bool) ->
         id_column=sql.Identifier(spec.id_column),
         geom_column=sql.Identifier(spec.geom_column),
         properties=properties,
+        singles=singles,
         source=sql.SQL(spec.source),
         filters=filters,
         feature_limit=sql.Literal(spec.feature_limit),

@@ -18,6 +18,11 @@ def tilejson(
     west, south, east, north = bounds or (-180.0, -85.0511, 180.0, 85.0511)
     center_zoom = max(spec.minzoom, min(spec.maxzoom, 12))
     fields = dict(spec.properties)
+    if spec.cluster_maxzoom is not None:
+        fields["count"] = (
+            f"Number: points in a cluster (up to z{spec.cluster_maxzoom}); a cluster of one "
+            "also carries the point's other fields"
+        )
     return {
         "tilejson": "3.0.0",
         "name": name or spec.name,

@@ -56,7 +56,8 @@ function ageFilter(age) {
 }
 
 export function caseFilter(state) {
-  const parts = ['all', ['!', ['has', 'count']]];
+  // A case drawn as itself carries its number (a cluster of one does too); clusters do not.
+  const parts = ['all', ['has', 'number']];
   if (state.service) parts.push(['==', ['get', 'service_code'], state.service]);
   return parts.concat(ageFilter(state.age));
 }
@@ -123,7 +124,7 @@ export function addLayers(map, ctx) {
   map.addSource('cases', { type: 'vector', url: casesUrl(state) });
   map.addLayer({
     id: 'cases-clusters', type: 'circle', source: 'cases', 'source-layer': 'cases',
-    filter: ['has', 'count'],
+    filter: ['!', ['has', 'number']],
     paint: {
       'circle-color': '#d7301f', 'circle-opacity': 0.55,
       'circle-radius': ['interpolate', ['linear'], ['get', 'count'], 1, 4, 100, 14, 1000, 24],

@@ -181,6 +181,15 @@ def test_unknown_layers_are_404(api: TestClient, path: str) -> None:
     assert api.get(path).status_code == 404
 
 
+def test_a_lone_case_in_a_cluster_tile_keeps_its_fields(api: TestClient, town: str) -> None:
+    z, x, y = tile_of(*city.WARD2_CENTRE, 13)
+    features = _features(api.get(f"/tiles/cases/{z}/{x}/{y}.mvt"), "cases")
+    singles = [f for f in features if f["properties"]["count"] == 1]
+    assert singles and all(set(f["properties"]) == CASE_FIELDS | {"count"} for f in singles)
+    assert all("number" not in f["properties"] for f in features
+               if f["properties"]["count"] > 1)
+
+
 def test_assets_and_boundary_tiles(api: TestClient) -> None:
     z, x, y = tile_of(*city.STREETLIGHTS["SL-1"])
     assets = _features(api.get(f"/tiles/assets/{z}/{x}/{y}.mvt"), "assets")
@@ -197,7 +206,7 @@ def test_tilejson_and_style(api: TestClient) -> None:
     assert doc["tilejson"] == "3.0.0"
     assert doc["tiles"][0].endswith("/tiles/cases/{z}/{x}/{y}.mvt?service_code=pothole")
     assert doc["vector_layers"][0]["id"] == "cases"
-    assert set(doc["vector_layers"][0]["fields"]) == CASE_FIELDS
+    assert set(doc["vector_layers"][0]["fields"]) == CASE_FIELDS | {"count"}
     west, south, east, north = doc["bounds"]
     assert west < city.CENTRE[0] < east and south < city.CENTRE[1] < north
     ward = api.get("/tiles/boundaries/ward.json").json()
