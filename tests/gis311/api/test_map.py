@@ -3,6 +3,8 @@ MapLibre is not installed."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,6 +14,9 @@ from gis311.api import map as map_api
 @pytest.fixture
 def maplibre(client: TestClient) -> TestClient:
     if map_api.maplibre_dir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("MapLibre GL JS not installed in CI (make bootstrap runs npm ci)",
+                        pytrace=False)
         pytest.skip("MapLibre GL JS not installed (make bootstrap runs npm ci)")
     return client
 
