@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from gis311.cli.common import connect, load_settings, one_line_errors
+from gis311.cli.common import connect, load_settings, one_line_errors, progress_bar
 from importers import csv_
 from importers.asset_file import ImportResult, import_assets
-from importers.asset_file import Progress as ProgressFn
 from importers.errors import ImportFileError, ImportRejected
 from registry.bulk_apply import Reject
 from registry.errors import RegistryError
@@ -31,35 +17,6 @@ from registry.errors import RegistryError
 @click.group()
 def assets() -> None:
     """Assets: streetlights, hydrants, road segments... (types come from the catalog)."""
-
-
-@contextmanager
-def _progress(path: Path) -> Iterator[ProgressFn | None]:
-    """A rich progress bar on stderr (when it is a terminal), fed by the importer's callback."""
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        yield None
-        return
-    amount = DownloadColumn() if csv_.is_csv(path) else MofNCompleteColumn()
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        amount,
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def update(phase: str, done: int, total: int | None) -> None:
-            if phase not in tasks:
-                for task in tasks.values():
-                    bar.update(task, visible=False)
-                tasks[phase] = bar.add_task(f"{phase} {path.name}", total=total)
-            bar.update(tasks[phase], completed=done)
-
-        yield update
 
 
 @assets.command("import")
@@ -103,7 +60,8 @@ def assets_import(
     label = "row" if csv_.is_csv(path) else "feature"
     with one_line_errors(ImportFileError, RegistryError):
         try:
-            with _progress(path) as progress, connect(settings) as conn:
+            with progress_bar(path, in_bytes=csv_.is_csv(path)) as progress, \
+                    connect(settings) as conn:
                 result = import_assets(
                     conn,
                     path,

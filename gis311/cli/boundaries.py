@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from boundaries.errors import BoundaryError
 from boundaries.models import KINDS, Gap, ImportReport, Overlap
-from gis311.cli.common import connect, load_settings, one_line_errors
+from gis311.cli.common import connect, load_settings, one_line_errors, progress_bar
 from importers.errors import ImportFileError
 
 # Overlap and gap lines beyond these are summed up in one line: a file digitised without
@@ -49,23 +46,6 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise click.BadParameter(f"unknown time zone {name!r}", param_hint="--tz") from None
-
-
-@contextmanager
-def _progress_bar(path: Path) -> Iterator[Progress | None]:
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        yield None
-        return
-    with Progress(
-        TextColumn(f"reading {path.name}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        yield progress
 
 
 @boundaries.command("import")
@@ -136,13 +116,12 @@ def import_(
     with (
         one_line_errors(ImportFileError, BoundaryError),
         connect(settings) as conn,
-        _progress_bar(path) as bar,
+        progress_bar(path) as bar,
     ):
-        task = bar.add_task("import", total=None) if bar else None
 
         def progress(done: int, total: int) -> None:
-            if bar is not None and task is not None:
-                bar.update(task, completed=done, total=total)
+            if bar is not None:
+                bar("reading", done, total)
 
         report = import_boundary_file(conn, path, options, progress)
         conn.commit()
