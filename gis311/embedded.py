@@ -3,15 +3,18 @@
 The cluster listens on 127.0.0.1 (password auth) and on a Unix socket in its own folder (trust,
 but the folder and socket are only reachable by the cluster's owner). PostgreSQL refuses to run as
 root, so as root every server binary runs through ``runuser -u postgres --`` and the data folder
-belongs to ``postgres``.
+belongs to ``postgres``; when ``postgres`` may not enter ``GIS311_HOME`` (a checkout in a private
+folder), the server's folders go under ``/var/lib/gis311/clusters/`` instead.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import secrets
 import shutil
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -59,6 +62,31 @@ host    all   all   ::1/128           scram-sha-256
 """
 
 
+# As root, clusters whose GIS311_HOME the postgres user cannot enter live here instead.
+FALLBACK_ROOT = Path("/var/lib/gis311/clusters")
+
+
+def _enterable_by_server(path: Path) -> bool:
+    """Whether the server user may walk down to ``path`` (execute permission on every folder
+    from the root; folders still to be made will be made enterable)."""
+    entry = pwd.getpwnam(SERVER_USER)
+    groups = set(os.getgrouplist(SERVER_USER, entry.pw_gid))
+    for folder in (*reversed(path.parents), path):
+        try:
+            st = folder.stat()
+        except FileNotFoundError:
+            return True
+        if st.st_uid == entry.pw_uid:
+            allowed = st.st_mode & stat.S_IXUSR
+        elif st.st_gid in groups:
+            allowed = st.st_mode & stat.S_IXGRP
+        else:
+            allowed = st.st_mode & stat.S_IXOTH
+        if not allowed:
+            return False
+    return True
+
+
 class EmbeddedError(Exception):
     """The embedded cluster could not be created, started or stopped."""
 
@@ -102,11 +130,21 @@ class EmbeddedCluster:
     def __init__(self, home: Path, port: int) -> None:
         self.home = home.resolve()
         self.port = port
-        self.data_dir = self.home / "pgdata"
-        self.socket_dir = self.home / "run"
-        self.log_file = self.home / "log" / "postgres.log"
-        self.password_file = self.home / "db-password"
         self._as_root = os.geteuid() == 0
+        self.server_root = self._server_root()
+        self.data_dir = self.server_root / "pgdata"
+        self.socket_dir = self.server_root / "run"
+        self.log_file = self.server_root / "log" / "postgres.log"
+        self.password_file = self.home / "db-password"
+
+    def _server_root(self) -> Path:
+        """Where the server's own folders go: ``home``, unless (as root) the ``postgres`` user
+        cannot walk down to it (a clone in a private folder such as mktemp's); then a folder
+        of its own under FALLBACK_ROOT, named after ``home``."""
+        if not self._as_root or _enterable_by_server(self.home):
+            return self.home
+        digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
+        return FALLBACK_ROOT / digest
 
     # -- paths and urls -------------------------------------------------------------------------
 
@@ -162,20 +200,6 @@ class EmbeddedCluster:
         for path in paths:
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
-    def _check_reachable(self) -> None:
-        """As root, the ``postgres`` user must be able to walk down to ``home``."""
-        if not self._as_root:
-            return
-        probe = subprocess.run(
-            ["runuser", "-u", SERVER_USER, "--", "test", "-x", str(self.home)],
-            check=False,
-        )
-        if probe.returncode != 0:
-            raise EmbeddedError(
-                f"user {SERVER_USER!r} cannot reach {self.home}; set GIS311_HOME to a folder "
-                "whose parents it may enter (e.g. under /tmp or /srv)."
-            )
-
     # -- lifecycle -------------------------------------------------------------------------------
 
     def state(self) -> ClusterState:
@@ -201,9 +225,14 @@ class EmbeddedCluster:
         if (self.data_dir / "PG_VERSION").exists():
             return False
         bindir = self._bindir()
-        for folder in (self.home, self.socket_dir, self.log_file.parent):
+        self.home.mkdir(parents=True, exist_ok=True)
+        if self.server_root != self.home:
+            for folder in reversed((self.server_root, *self.server_root.parents)):
+                if not folder.exists():
+                    folder.mkdir(mode=0o755)
+                    folder.chmod(0o755)  # whatever the umask: postgres must enter it
+        for folder in (self.socket_dir, self.log_file.parent):
             folder.mkdir(parents=True, exist_ok=True)
-        self._check_reachable()
         self.data_dir.mkdir(mode=0o700, exist_ok=True)
         self.socket_dir.chmod(0o700)
         self._own(self.data_dir, self.socket_dir, self.log_file.parent)

@@ -124,3 +124,23 @@ def test_missing_binaries_tell_the_user_to_bootstrap(
     monkeypatch.setattr(embedded, "find_bindir", lambda: None)
     with pytest.raises(EmbeddedError, match="run `make bootstrap`"):
         EmbeddedCluster(tmp_path, 5999).start()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another user")
+def test_as_root_a_home_postgres_cannot_enter_gets_a_server_folder_it_can(
+    request: pytest.FixtureRequest,
+) -> None:
+    if embedded.find_bindir() is None:
+        no_database(request.config, "PostgreSQL binaries missing")
+    private = Path(tempfile.mkdtemp(prefix="gis311-private-", dir="/tmp"))  # mode 0700
+    cluster = EmbeddedCluster(private / "checkout" / ".gis311", free_port())
+    try:
+        assert cluster.server_root.is_relative_to(embedded.FALLBACK_ROOT)
+        assert cluster.start()
+        with psycopg.connect(cluster.socket_url()) as conn:
+            assert conn.execute("SELECT postgis_lib_version()").fetchone() is not None
+        assert cluster.password_file.parent == cluster.home  # the secret stays with the user
+    finally:
+        cluster.stop()
+        shutil.rmtree(cluster.server_root, ignore_errors=True)
+        shutil.rmtree(private, ignore_errors=True)
